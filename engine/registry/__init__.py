@@ -1,0 +1,1 @@
+"""The registry client: OCI distribution spec / Docker Registry HTTP API v2."""
