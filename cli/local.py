@@ -246,7 +246,7 @@ def cmd_save(engine: Engine, args) -> int:
 
 def _load(sub, name):
     p = sub.add_parser(name, help="Load images from a tar archive or STDIN")
-    p.add_argument("-i", "--input", metavar="FILE", help="Read from tar archive file, instead of STDIN")
+    p.add_argument("-i", "--input", metavar="FILE", help="Read from tar archive file (or an OCI layout directory), instead of STDIN")
     p.add_argument("-q", "--quiet", action="store_true", help="Suppress the load output")
     p.set_defaults(handler=cmd_load)
 
@@ -259,6 +259,10 @@ def _status_printer(quiet: bool):
 
 
 def cmd_load(engine: Engine, args) -> int:
+    if args.input and Path(args.input).is_dir():
+        loaded = engine.load(Path(args.input), progress=_status_printer(args.quiet))
+        _print_loaded(loaded, args.quiet)
+        return 0
     if args.input:
         try:
             stream = open(args.input, "rb")
@@ -270,14 +274,18 @@ def cmd_load(engine: Engine, args) -> int:
         stream = sys.stdin.buffer
     with stream:
         loaded = engine.load(stream, progress=_status_printer(args.quiet))
-    if not args.quiet:
+    _print_loaded(loaded, args.quiet)
+    return 0
+
+
+def _print_loaded(loaded, quiet: bool) -> None:
+    if not quiet:
         for item in loaded:
             if item.tags:
                 for tag in item.tags:
                     print(f"Loaded image: {tag.familiar()}")
             else:
                 print(f"Loaded image ID: {item.id}")
-    return 0
 
 
 def _import(sub, name):

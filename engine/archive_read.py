@@ -162,6 +162,42 @@ def read_archive(stream: BinaryIO, blobs: ContentStore,
     return contents
 
 
+def read_directory(root, blobs: ContentStore,
+                   on_bytes: Callable[[int], None] | None = None) -> ArchiveContents:
+    """Stage an image layout *directory* (an OCI layout, or an unpacked docker save)."""
+    import os
+    from pathlib import Path
+
+    root = Path(root)
+    contents = ArchiveContents()
+    try:
+        for dirpath, _dirnames, filenames in os.walk(root):
+            for name in sorted(filenames):
+                full = Path(dirpath) / name
+                rel = full.relative_to(root).as_posix()
+                if full.is_symlink():
+                    target = os.readlink(full)
+                    info = tarfile.TarInfo(rel)
+                    info.type, info.linkname = tarfile.SYMTYPE, target
+                    contents.links[normalize_member_path(rel)] = _link_target(info, normalize_member_path(rel))
+                    continue
+                if not full.is_file():
+                    raise UnsafeArchive(f"layout member {rel!r} is a device or special file")
+                info = tarfile.TarInfo(rel)
+                info.size = full.stat().st_size
+                with open(full, "rb") as f:
+                    staged = _stage_member(f, info, blobs, on_bytes)
+                contents.members[staged.path] = staged
+                contents.by_digest.setdefault(staged.digest, staged)
+    except OSError as exc:
+        _discard(contents, blobs)
+        raise ArchiveError(f"reading layout {root}: {exc.strerror or exc}") from exc
+    except BaseException:
+        _discard(contents, blobs)
+        raise
+    return contents
+
+
 def _members(tar: tarfile.TarFile):
     while True:
         member = tar.next()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO, Callable
 
 from . import mediatypes as mt
-from .archive_read import ArchiveContents, Member, read_archive
+from .archive_read import ArchiveContents, Member, read_archive, read_directory
 from .digest import Descriptor, sha256_digest
 from .errors import ArchiveError, DigestMismatch, InvalidReference
 from .image import Image, build_manifest, manifest_media_type, parse_json
@@ -29,11 +30,15 @@ class LoadedImage:
     replaced: dict[str, str]
 
 
-def load(store: Store, stream: BinaryIO,
+def load(store: Store, stream: BinaryIO | Path,
          on_bytes: Callable[[int], None] | None = None) -> list[LoadedImage]:
-    """Load every image of a docker-archive or OCI-layout tar from *stream*."""
+    """Load every image of a docker-archive or OCI-layout tar from *stream*
+    (or of an OCI layout directory, when given a directory path)."""
     with store.adding():
-        contents = read_archive(stream, store.blobs, on_bytes)
+        if isinstance(stream, Path):
+            contents = read_directory(stream, store.blobs, on_bytes)
+        else:
+            contents = read_archive(stream, store.blobs, on_bytes)
         try:
             images = interpret(contents)
             if not images:

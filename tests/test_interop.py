@@ -133,3 +133,14 @@ def test_import_export_round_trip(cli, oci_archive, tmp_path, engine):
     out = tmp_path / "flat-saved.tar"
     cli("save", "-o", out, "flat:1")
     assert skopeo_inspect(f"docker-archive:{out}", "--config")["rootfs"]["diff_ids"] == info["RootFS"]["Layers"]
+
+
+def test_load_oci_layout_directory(cli, umoci_layout, engine):
+    result = cli("load", "-i", umoci_layout)
+    assert result.code == 0, result
+    # umoci's ref.name is a bare tag ("base"): no repository, so the image loads by ID
+    assert result.out.startswith("Loaded image ID: sha256:")
+    raw = skopeo_inspect(f"oci:{umoci_layout}:base", "--raw")
+    image_id = result.out.split()[-1]
+    assert engine.store.record(image_id).manifest_digest.startswith("sha256:")
+    assert engine.image(image_id).id == raw["config"]["digest"]
