@@ -29,9 +29,11 @@ def _field(data: dict, name: str) -> str:
     value = data.get(name)
     if value is None:
         return "<no value>"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    if isinstance(value, str):
+        return value
+    from .gotemplate.gofmt import format_value
+
+    return format_value(value)
 
 
 def render_rows(fmt: str, rows: list[dict], headers: dict[str, str]) -> None:
