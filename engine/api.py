@@ -17,6 +17,7 @@ from .listing import ImageFilter, ImageRow, rows_for
 from .load import LoadedImage, load
 from .metadata import ImageRecord, Metadata
 from .reference import Reference, parse_reference
+from .analysis_ops import AnalysisOps
 from .build.ops import BuildOps
 from .registry.ops import RegistryOps
 from .save import SaveItem, write_docker_archive, write_oci_archive, write_oci_dir
@@ -45,7 +46,7 @@ class DiskUsage:
     build_cache: int = 0
 
 
-class Engine(RegistryOps, BuildOps):
+class Engine(AnalysisOps, RegistryOps, BuildOps):
     """Strata's embedded engine over one store directory."""
 
     def __init__(self, store: Store | Path | str | None = None) -> None:
