@@ -379,7 +379,8 @@ def cmd_df(engine: Engine, args) -> int:
          "Size": human_size(usage.size), "Reclaimable": human_size(usage.reclaimable) + pct},
         {"Type": "Containers", "TotalCount": "0", "Active": "0", "Size": "0B", "Reclaimable": "0B"},
         {"Type": "Local Volumes", "TotalCount": "0", "Active": "0", "Size": "0B", "Reclaimable": "0B"},
-        {"Type": "Build Cache", "TotalCount": "0", "Active": "0", "Size": human_size(usage.build_cache),
+        {"Type": "Build Cache", "TotalCount": str(usage.build_cache_count), "Active": "0",
+         "Size": human_size(usage.build_cache),
          "Reclaimable": human_size(usage.build_cache)},
     ]
     if not args.verbose:

@@ -44,6 +44,7 @@ class DiskUsage:
     reclaimable: int
     per_image: list[dict]
     build_cache: int = 0
+    build_cache_count: int = 0
 
 
 class Engine(AnalysisOps, RegistryOps, BuildOps):
@@ -338,16 +339,27 @@ class Engine(AnalysisOps, RegistryOps, BuildOps):
         return total
 
     def disk_usage(self) -> DiskUsage:
-        """``docker system df``: totals and per-image shared/unique sizes."""
-        records = self.store.meta.images()
+        """``docker system df``: totals, per-image shared/unique sizes, and the build cache.
+
+        Intermediate images (build cache) are counted under the build cache: the
+        bytes of layers that only they use.
+        """
+        all_records = self.store.meta.images()
+        records = [r for r in all_records if not r.intermediate or r.tags]
+        cache_ids = {r.id for r in all_records} - {r.id for r in records}
         db = self.store.meta.db
         layer_size = {d: u for d, u in db.execute("SELECT digest, uncompressed_size FROM layers")}
         users: dict[str, int] = {}
+        cache_users: dict[str, int] = {}
         image_layers: dict[str, list[str]] = {}
         for image_id, digest in db.execute("SELECT image_id, digest FROM image_blobs"):
-            if digest in layer_size:
-                image_layers.setdefault(image_id, []).append(digest)
-                users[digest] = users.get(digest, 0) + 1
+            if digest not in layer_size:
+                continue
+            if image_id in cache_ids:
+                cache_users[digest] = cache_users.get(digest, 0) + 1
+                continue
+            image_layers.setdefault(image_id, []).append(digest)
+            users[digest] = users.get(digest, 0) + 1
         per_image = []
         for rec in records:
             layers = image_layers.get(rec.id, [])
@@ -355,7 +367,9 @@ class Engine(AnalysisOps, RegistryOps, BuildOps):
             unique = sum(layer_size[d] for d in layers if users[d] == 1)
             per_image.append({"record": rec, "shared": shared, "unique": unique, "size": rec.size})
         total = sum(layer_size[d] for d in users)
-        return DiskUsage(images=len(records), active=0, size=total, reclaimable=total, per_image=per_image)
+        cache_only = sum(layer_size[d] for d in cache_users if d not in users)
+        return DiskUsage(images=len(records), active=0, size=total, reclaimable=total,
+                         per_image=per_image, build_cache=cache_only, build_cache_count=len(cache_ids))
 
 
 def _last_comment(config: dict) -> str:
