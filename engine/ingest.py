@@ -9,22 +9,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from .compression import Decompressor, detect
 from .content import BlobWriter, ContentStore, StagedBlob
 from .errors import ArchiveError, StrataError
-
-if TYPE_CHECKING:
-    from .tarindex import LayerIndex
+from .tarindex import LayerIndex, TarIndexer
 
 
-def _new_indexer():
-    try:
-        from .tarindex import TarIndexer
-    except ImportError:  # pragma: no cover - only while the index module is absent
-        return None
-    return TarIndexer()
 
 
 @dataclass
@@ -35,7 +27,7 @@ class StagedLayer:
     diff_id: str
     uncompressed_size: int
     compression: str | None
-    index: "LayerIndex | None"
+    index: LayerIndex | None
     index_error: StrataError | None
 
     @property
@@ -64,7 +56,7 @@ class LayerIngest:
         self._dec: Decompressor | None = None
         self._diff = hashlib.sha256()
         self._usize = 0
-        self._indexer = _new_indexer() if index else None
+        self._indexer = TarIndexer() if index else None
         self._index_error: StrataError | None = None
         self._on_progress = on_progress
         self.what = what

@@ -20,13 +20,13 @@ from pathlib import Path
 
 import platformdirs
 
-from . import mediatypes as mt
 from .content import ContentStore, StagedBlob, fsync_dir
-from .errors import Conflict, NotFound, StoreError
+from .errors import Conflict, InvalidReference, NotFound, StoreError
 from .image import Image
 from .ingest import StagedLayer
 from .locking import store_lock
 from .metadata import ImageRecord, LayerRecord, Metadata
+from .tarindex import LayerIndex, index_stream
 from .reference import IDENTIFIER_RE, Reference, parse_reference
 
 _HEX_PREFIX = re.compile(r"^[a-f0-9]{1,64}$")
@@ -101,9 +101,7 @@ class Store:
         ref_error = None
         try:
             ref = parse_reference(text)
-        except StoreError:
-            raise
-        except Exception as exc:  # InvalidReference: may still be a short ID
+        except InvalidReference as exc:  # may still be a short ID
             ref, ref_error = None, exc
         if ref is not None:
             image_id = self.resolve_reference(ref)
@@ -136,12 +134,10 @@ class Store:
         rec = self.record(image_id)
         manifest = self.blobs.read(rec.manifest_digest)
         config = self.blobs.read(image_id)
-        sizes = {}
         img = Image(manifest, config, self.blobs.open, rec.manifest_media_type)
         for layer in img.layers:
             lr = self.meta.layer(layer.digest)
             if lr is not None:
-                sizes[layer.digest] = lr.uncompressed_size
                 layer.uncompressed_size = lr.uncompressed_size
         return img
 
@@ -153,10 +149,8 @@ class Store:
     def index_path(self, diff_id: str) -> Path:
         return self.index_dir / diff_id.partition(":")[2]
 
-    def layer_index(self, layer) -> "object":
+    def layer_index(self, layer) -> LayerIndex:
         """The file index of a layer (built now if the store has none yet)."""
-        from .tarindex import LayerIndex, index_stream
-
         path = self.index_path(layer.diff_id)
         if path.exists():
             return LayerIndex.read(path)
@@ -256,5 +250,3 @@ class Store:
         self.blobs.clean_tmp()
         return freed
 
-
-__all__ = ["Store", "NewImage", "CommitResult", "default_store_path", "mt"]
