@@ -50,8 +50,10 @@ class LayerIngest:
 
     def __init__(self, blobs: ContentStore, expected_digest: str | None = None,
                  expected_size: int | None = None, index: bool = True, what: str = "layer",
-                 on_progress: Callable[[int], None] | None = None) -> None:
-        self.writer: BlobWriter = blobs.writer(expected_digest, expected_size, what)
+                 on_progress: Callable[[int], None] | None = None,
+                 writer: BlobWriter | None = None) -> None:
+        # *writer*: a prepared writer (e.g. a resumable download) instead of a new temp file
+        self.writer: BlobWriter = writer or blobs.writer(expected_digest, expected_size, what)
         self._head = b""
         self._dec: Decompressor | None = None
         self._diff = hashlib.sha256()
@@ -59,6 +61,7 @@ class LayerIngest:
         self._indexer = TarIndexer() if index else None
         self._index_error: StrataError | None = None
         self._on_progress = on_progress
+        self._broken = False
         self.what = what
 
     def write(self, data: bytes) -> None:
@@ -69,12 +72,20 @@ class LayerIngest:
                 return
             self._dec = Decompressor(detect(self._head))
             data, self._head = self._head, b""
-        self._uncompressed(self._dec.feed(data))
+        if not self._broken:
+            try:
+                self._uncompressed(self._dec.feed(data))
+            except ArchiveError as exc:
+                # Corrupt bytes usually break the decompressor before the digest can be
+                # checked: keep hashing the blob so that stage() reports a digest mismatch
+                # when that is what happened, and this error otherwise.
+                self._index_error = exc
+                self._broken = True
         if self._on_progress is not None:
             self._on_progress(len(data))
 
     def _uncompressed(self, data: bytes) -> None:
-        if not data:
+        if not data or self._broken:
             return
         self._diff.update(data)
         self._usize += len(data)
@@ -90,7 +101,8 @@ class LayerIngest:
             if self._dec is None:
                 self._dec = Decompressor(detect(self._head))
                 self._uncompressed(self._dec.feed(self._head))
-            self._uncompressed(self._dec.finish())
+            if not self._broken:
+                self._uncompressed(self._dec.finish())
         except ArchiveError as exc:
             if self._index_error is None:
                 self._index_error = exc

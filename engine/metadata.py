@@ -220,6 +220,12 @@ class Metadata:
         ).fetchone()
         return LayerRecord(*row) if row else None
 
+    def layers_by_diff_id(self, diff_id: str) -> list[LayerRecord]:
+        """Every stored blob of one layer (e.g. uncompressed, gzip and zstd variants)."""
+        return [LayerRecord(*row) for row in self.db.execute(
+            "SELECT digest, diff_id, media_type, size, uncompressed_size FROM layers WHERE diff_id = ?"
+            " ORDER BY digest", (diff_id,))]
+
     def image_blobs(self, image_id: str) -> set[str]:
         return {d for (d,) in self.db.execute("SELECT digest FROM image_blobs WHERE image_id = ?", (image_id,))}
 

@@ -70,16 +70,6 @@ class PullResult:
         return f"{verb} {self.reference.familiar()}"
 
 
-class _WriterBlobs:
-    """Hands :class:`LayerIngest` a prepared writer instead of a new temp file."""
-
-    def __init__(self, writer: PartialWriter) -> None:
-        self._writer = writer
-
-    def writer(self, expected_digest=None, expected_size=None, what="blob") -> PartialWriter:
-        return self._writer
-
-
 class _Totals:
     """Bytes downloaded over all layers, reported as one throttled Progress."""
 
@@ -229,8 +219,8 @@ class Puller:
         for attempt in range(2):
             writer = partial.writer(layer.size, what) if partial is not None else None
             resumed = writer is not None and writer.on_disk > 0
-            ingest = LayerIngest(_WriterBlobs(writer) if writer else self.store.blobs,
-                                 layer.digest, layer.size, index=True, what=what)
+            ingest = LayerIngest(self.store.blobs, layer.digest, layer.size, index=True, what=what,
+                                 writer=writer)
             try:
                 staged = self._stream_layer(layer, ingest, writer, stop, totals)
             except DigestMismatch:
@@ -263,7 +253,7 @@ class Puller:
         item = short_id(layer.digest)
         counter = ByteCounter(self.progress, item, DOWNLOADING, layer.size,
                               step=min(4 << 20, max(layer.size // 50, 256 << 10)))
-        sink = _DigestFirst(ingest)
+        sink = ingest
         offset = 0
         if writer is not None and writer.on_disk:
             offset = _replay(writer, sink, stop, item)
@@ -281,36 +271,7 @@ class Puller:
         return sink.stage()
 
 
-class _DigestFirst:
-    """Feeds a LayerIngest, but a decompression error only counts once the digest matched.
-
-    Corrupt bytes from the network usually break the decompressor before the
-    digest can be checked; the right report is then a digest mismatch, so the
-    rest of the blob is still hashed and the digest decides.
-    """
-
-    def __init__(self, ingest: LayerIngest) -> None:
-        self.ingest = ingest
-        self.error: ArchiveError | None = None
-
-    def write(self, data: bytes) -> None:
-        if self.error is None:
-            try:
-                self.ingest.write(data)  # the blob writer sees the data before decompression fails
-            except ArchiveError as exc:
-                self.error = exc
-        else:
-            self.ingest.writer.write(data)
-
-    def stage(self) -> StagedLayer:
-        if self.error is None:
-            return self.ingest.stage()
-        self.ingest.writer.stage()  # raises DigestMismatch (and removes the file) if corrupt
-        self.ingest.writer.temp_path.unlink(missing_ok=True)
-        raise ArchiveError(f"pulling {self.ingest.what}: {self.error.message}") from self.error
-
-
-def _replay(writer: PartialWriter, sink: _DigestFirst, stop: AnyEvent, item: str) -> int:
+def _replay(writer: PartialWriter, sink: LayerIngest, stop: AnyEvent, item: str) -> int:
     """Feed the bytes an earlier attempt left on disk through the sink again."""
     remaining = writer.on_disk
     with open(writer.temp_path, "rb") as f:

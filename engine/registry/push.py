@@ -318,11 +318,7 @@ class Pusher:
 
 def _compressed_variant(store: Store, diff_id: str, compression: str) -> LayerRecord | None:
     """A layer with this diff_id already stored with *compression* (from an earlier push)."""
-    rows = store.meta.db.execute(
-        "SELECT digest, diff_id, media_type, size, uncompressed_size FROM layers WHERE diff_id = ?",
-        (diff_id,)).fetchall()
-    for row in rows:
-        record = LayerRecord(*row)
+    for record in store.meta.layers_by_diff_id(diff_id):
         if mt.layer_compression(record.media_type) == compression and store.blobs.has(record.digest):
             return record
     return None
