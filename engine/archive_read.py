@@ -21,6 +21,7 @@ from .compression import CHUNK, DecompressingReader, detect
 from .content import ContentStore, StagedBlob
 from .errors import ArchiveError, UnsafeArchive
 from .ingest import LayerIngest, StagedLayer
+from .tarstream import TarStream
 
 JSON_LIMIT = 16 << 20
 
@@ -123,19 +124,27 @@ class _Prefixed:
             return out
         return self._stream.read(n)
 
+    def readinto(self, view) -> int:
+        if self._head:
+            n = min(len(view), len(self._head))
+            view[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        readinto = getattr(self._stream, "readinto", None)
+        if readinto is not None:
+            return readinto(view) or 0
+        data = self._stream.read(len(view))
+        view[:len(data)] = data
+        return len(data)
+
 
 def read_archive(stream: BinaryIO, blobs: ContentStore,
                  on_bytes: Callable[[int], None] | None = None) -> ArchiveContents:
     """Stage every member of an image archive; the caller publishes or discards."""
     contents = ArchiveContents()
+    buffer = bytearray(CHUNK)
     try:
-        tar = tarfile.open(fileobj=open_archive_stream(stream), mode="r|", bufsize=CHUNK)
-    except tarfile.ReadError as exc:
-        raise ArchiveError(f"reading archive: not a tar archive ({exc})") from exc
-    except ArchiveError:
-        raise
-    try:
-        for member in _members(tar):
+        for member, reader in TarStream(open_archive_stream(stream)):
             path = normalize_member_path(member.name)
             if member.isdir() or not path:
                 continue
@@ -145,20 +154,17 @@ def read_archive(stream: BinaryIO, blobs: ContentStore,
             if not member.isreg():
                 raise UnsafeArchive(
                     f"archive member {member.name!r} is a device or special file, not allowed in an image archive")
-            fileobj = tar.extractfile(member)
-            assert fileobj is not None
-            staged = _stage_member(fileobj, member, blobs, on_bytes)
+            staged = _stage_member(reader, member, blobs, on_bytes, buffer)
             contents.members[path] = staged
             contents.by_digest.setdefault(staged.digest, staged)
-    except tarfile.TarError as exc:
-        _discard(contents, blobs)
-        raise ArchiveError(f"reading archive: corrupt or truncated tar ({exc})") from exc
-    except (EOFError, OSError) as exc:
+    except OSError as exc:
         _discard(contents, blobs)
         raise ArchiveError(f"reading archive: corrupt or truncated tar ({exc})") from exc
     except BaseException:
         _discard(contents, blobs)
         raise
+    if not contents.members and not contents.links:
+        raise ArchiveError("reading archive: not a tar archive, or an empty one")
     return contents
 
 
@@ -198,20 +204,16 @@ def read_directory(root, blobs: ContentStore,
     return contents
 
 
-def _members(tar: tarfile.TarFile):
-    while True:
-        member = tar.next()
-        if member is None:
-            return
-        yield member
-
-
-def _stage_member(fileobj, member: tarfile.TarInfo, blobs: ContentStore,
-                  on_bytes: Callable[[int], None] | None) -> Member:
+def _stage_member(reader, member: tarfile.TarInfo, blobs: ContentStore,
+                  on_bytes: Callable[[int], None] | None, buffer: bytearray | None = None) -> Member:
+    """Stage one regular member: small JSON kept in memory too, anything else as a layer."""
     path = member.name
-    first = fileobj.read(CHUNK)
-    if first[:1] in (b"{", b"[") and member.size <= JSON_LIMIT:
-        data = first + fileobj.read(member.size - len(first))
+    buffer = buffer if buffer is not None else bytearray(CHUNK)
+    view = memoryview(buffer)
+    first = _fill(reader, view)
+    head = bytes(view[:1])
+    if head in (b"{", b"[") and member.size <= JSON_LIMIT:
+        data = bytes(view[:first]) + _read_rest(reader, member.size - first)
         if len(data) != member.size:
             raise ArchiveError(f"reading archive: member {path!r} is truncated")
         writer = blobs.writer(expected_size=member.size, what=path)
@@ -226,14 +228,13 @@ def _stage_member(fileobj, member: tarfile.TarInfo, blobs: ContentStore,
         return Member(normalize_member_path(path), staged, data)
     ingest = LayerIngest(blobs, expected_size=member.size, what=f"archive member {path!r}")
     try:
-        chunk = first
-        total = 0
-        while chunk:
-            ingest.write(chunk)
-            total += len(chunk)
+        n, total = first, 0
+        while n:
+            ingest.write(view[:n])
+            total += n
             if on_bytes:
-                on_bytes(len(chunk))
-            chunk = fileobj.read(CHUNK)
+                on_bytes(n)
+            n = _fill(reader, view)
         if total != member.size:
             raise ArchiveError(f"reading archive: member {path!r} is truncated")
         staged = ingest.stage()
@@ -241,6 +242,21 @@ def _stage_member(fileobj, member: tarfile.TarInfo, blobs: ContentStore,
         ingest.abort()
         raise
     return Member(normalize_member_path(path), staged)
+
+
+def _fill(reader, view: memoryview) -> int:
+    """Read into *view* until it is full or the member ends; returns the bytes read."""
+    got = 0
+    while got < len(view):
+        k = reader.readinto(view[got:])
+        if not k:
+            break
+        got += k
+    return got
+
+
+def _read_rest(reader, size: int) -> bytes:
+    return reader.read(size) if size > 0 else b""
 
 
 def _discard(contents: ArchiveContents, blobs: ContentStore) -> None:

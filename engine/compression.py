@@ -60,7 +60,7 @@ class Decompressor:
                 return self._zstd.decompress(data)
         except (zlib.error, _stdlib_zlib.error, zstandard.ZstdError) as exc:
             raise ArchiveError(f"decompressing {self.compression} stream: {exc}") from exc
-        return bytes(data)
+        return data  # uncompressed: passed through as is (callers copy what they keep)
 
     def finish(self) -> bytes:
         """Flush what is left and check the stream was complete."""

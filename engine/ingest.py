@@ -87,7 +87,8 @@ class LayerIngest:
     def _uncompressed(self, data: bytes) -> None:
         if not data or self._broken:
             return
-        self._diff.update(data)
+        if self._dec.compression is not None:
+            self._diff.update(data)  # for an uncompressed layer the blob digest is the diff_id
         self._usize += len(data)
         if self._indexer is not None and self._index_error is None:
             try:
@@ -113,8 +114,8 @@ class LayerIngest:
             except StrataError as exc:
                 self._index_error = exc
         blob = self.writer.stage()
-        return StagedLayer(blob, "sha256:" + self._diff.hexdigest(), self._usize,
-                           self._dec.compression, index, self._index_error)
+        diff_id = blob.digest if self._dec.compression is None else "sha256:" + self._diff.hexdigest()
+        return StagedLayer(blob, diff_id, self._usize, self._dec.compression, index, self._index_error)
 
     def abort(self) -> None:
         self.writer.abort()

@@ -175,3 +175,24 @@ def test_import_rejects_escaping_tarball(cli, store_dir, baseline, tmp_path):
 def test_load_missing_file(cli, baseline):
     result = cli("load", "-i", "/nonexistent/file.tar")
     assert result.code == 1 and "No such file" in result.err
+
+
+@pytest.mark.parametrize("fmt", [tarfile.GNU_FORMAT, tarfile.PAX_FORMAT, tarfile.USTAR_FORMAT])
+def test_outer_archive_formats_and_long_names(cli, engine, fmt):
+    """The outer archive reader handles ustar, GNU long names and PAX records."""
+    good = docker_archive_bytes([{"layers": [LAYER], "tags": ["fmt:1"]}], legacy=False)
+    src = tarfile.open(fileobj=io.BytesIO(good))
+    buf = io.BytesIO()
+    long_dir = "d" * 60 + "/" + "e" * 60  # > 100 chars with the file name: needs a long-name record
+    with tarfile.open(fileobj=buf, mode="w", format=fmt) as tar:
+        for m in src.getmembers():
+            data = src.extractfile(m).read()
+            info = tarfile.TarInfo(m.name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        extra = tarfile.TarInfo(long_dir + "/notes-" + "x" * 40 + ".txt")
+        extra.size = 5
+        tar.addfile(extra, io.BytesIO(b"notes"))
+    result = cli("load", stdin=buf.getvalue())
+    assert result.code == 0, result
+    assert engine.resolve("fmt:1")

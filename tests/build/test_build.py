@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import flat_files, flat_read, layer_members, write
+from build_helpers import flat_files, flat_read, layer_members, write
 from engine.build import BuildError
 from engine.dockerfile import DockerfileParseError
 from engine.errors import Cancelled, NotFound

@@ -10,7 +10,7 @@ import tarfile
 
 import pytest
 
-from conftest import write
+from build_helpers import write
 
 #: Mount points buildah's chroot isolation leaves in the image; BuildKit (and strata) do not.
 BUILDAH_STUBS = {"etc/hostname", "etc/hosts", "etc/resolv.conf", "run", "sys", "proc", "dev"}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import flat_read, write
+from build_helpers import flat_read, write
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "registry"))
 

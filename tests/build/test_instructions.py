@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import flat_files, flat_read, layer_members, write
+from build_helpers import flat_files, flat_read, layer_members, write
 
 HC = "buildkit.dockerfile.v0"
 

@@ -3,7 +3,6 @@ issuer, fault proxies, and small images loaded into the test's store."""
 
 from __future__ import annotations
 
-import io
 import os
 import sys
 from pathlib import Path
@@ -12,8 +11,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from factory import docker_archive_bytes, tar_bytes
-from registry_servers import (
+from registry_servers import (  # noqa: F401 - re-exported names used by fixtures
+    PASSWORD,
+    USER,
+    load_image,
     FaultProxy,
     RegistryServer,
     TokenIssuer,
@@ -21,7 +22,6 @@ from registry_servers import (
     make_tls_files,
 )
 
-USER, PASSWORD = "alice", "s3cret:with,comma"
 
 
 @pytest.fixture(scope="session")
@@ -88,28 +88,6 @@ def quick_retries(engine):
 
 
 # -- images -----------------------------------------------------------------------------------
-
-
-def layer_tar(files: dict[str, bytes]) -> bytes:
-    """An uncompressed layer tar holding *files* (directories made as needed)."""
-    members, dirs = [], set()
-    for name in sorted(files):
-        parts = name.split("/")[:-1]
-        for i in range(1, len(parts) + 1):
-            d = "/".join(parts[:i])
-            if d not in dirs:
-                dirs.add(d)
-                members.append((d + "/", None, 0o755))
-        members.append((name, files[name], 0o644))
-    return tar_bytes(members)
-
-
-def load_image(engine, tag: str, layers: list[dict[str, bytes]], config: dict | None = None) -> str:
-    """Load a docker-archive made of *layers* (stored uncompressed) under *tag*; returns the ID."""
-    data = docker_archive_bytes([{"layers": [layer_tar(l) for l in layers], "tags": [tag],
-                                  "config": config or {}}])
-    loaded = engine.load(io.BytesIO(data))
-    return loaded[0].id
 
 
 SMALL_LAYERS = [

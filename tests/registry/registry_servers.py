@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import io
+
 import base64
 import datetime
 import http.client
@@ -420,3 +422,30 @@ def _read_body(h) -> bytes | None:
             h.rfile.readline()
     length = int(h.headers.get("Content-Length") or 0)
     return h.rfile.read(length) if length else None
+
+
+from factory import docker_archive_bytes, tar_bytes  # noqa: E402
+
+USER, PASSWORD = "alice", "s3cret:with,comma"
+
+
+def layer_tar(files: dict[str, bytes]) -> bytes:
+    """An uncompressed layer tar holding *files* (directories made as needed)."""
+    members, dirs = [], set()
+    for name in sorted(files):
+        parts = name.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            d = "/".join(parts[:i])
+            if d not in dirs:
+                dirs.add(d)
+                members.append((d + "/", None, 0o755))
+        members.append((name, files[name], 0o644))
+    return tar_bytes(members)
+
+
+def load_image(engine, tag: str, layers: list[dict[str, bytes]], config: dict | None = None) -> str:
+    """Load a docker-archive made of *layers* (stored uncompressed) under *tag*; returns the ID."""
+    data = docker_archive_bytes([{"layers": [layer_tar(l) for l in layers], "tags": [tag],
+                                  "config": config or {}}])
+    loaded = engine.load(io.BytesIO(data))
+    return loaded[0].id

@@ -11,7 +11,7 @@ import sys
 import time
 
 import pytest
-from conftest import PASSWORD, USER
+from registry_servers import PASSWORD, USER
 
 from engine import Engine, RegistryError
 

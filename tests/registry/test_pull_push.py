@@ -7,7 +7,7 @@ import json
 
 import pytest
 import requests
-from conftest import load_image
+from registry_servers import load_image
 
 from engine import Engine, NotFound, RegistryError
 from engine import mediatypes as mt
