@@ -383,13 +383,16 @@ def _familiar_digest(repo_digest: str) -> str:
 
 
 def _write_atomically(path: Path, write) -> None:
-    """Write a file through a temp file in the same directory, then rename it."""
+    """Write a file through a temp file in the same directory, then rename it.
+
+    A reader never sees a half-written archive under *path*.  Unlike blobs in the
+    store it is not fsynced (neither docker save nor skopeo does): that costs
+    seconds on big archives and the user's file is not the store's consistency.
+    """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as f:
             write(f)
-            f.flush()
-            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable
@@ -33,6 +34,17 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+# fsync of staged blobs runs here, so it overlaps with streaming the next member.
+_SYNC = ThreadPoolExecutor(max_workers=2, thread_name_prefix="strata-fsync")
+
+
+def _fsync_close(f) -> None:
+    try:
+        os.fsync(f.fileno())
+    finally:
+        f.close()
+
+
 @dataclass
 class StagedBlob:
     """A verified blob written to a temp file, not yet published under its digest."""
@@ -40,6 +52,12 @@ class StagedBlob:
     digest: str
     size: int
     temp_path: Path | None  # None when the blob was already in the store
+    synced: Future | None = None  # the fsync in flight; waited for before publishing
+
+    def wait_synced(self) -> None:
+        if self.synced is not None:
+            self.synced.result()
+            self.synced = None
 
 
 class BlobWriter:
@@ -77,26 +95,22 @@ class BlobWriter:
         return "sha256:" + self._hash.hexdigest()
 
     def stage(self) -> StagedBlob:
-        """Verify, fsync and keep the temp file; the caller publishes it later."""
+        """Verify and keep the temp file (fsynced in the background); the caller publishes it later."""
         self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
         self._done = True
         digest = self.digest
+        problem = None
         if self.expected_size is not None and self.size != self.expected_size:
+            problem = f"size mismatch: expected {self.expected_size} bytes, got {self.size}"
+        elif self.expected_digest is not None and digest != self.expected_digest:
+            problem = f"digest mismatch: expected {self.expected_digest}, got {digest}"
+        if problem is not None or self._blobs.has(digest):
+            self._file.close()
             self.temp_path.unlink(missing_ok=True)
-            raise DigestMismatch(
-                f"{self.what}: size mismatch: expected {self.expected_size} bytes, got {self.size}"
-            )
-        if self.expected_digest is not None and digest != self.expected_digest:
-            self.temp_path.unlink(missing_ok=True)
-            raise DigestMismatch(
-                f"{self.what}: digest mismatch: expected {self.expected_digest}, got {digest}"
-            )
-        if self._blobs.has(digest):
-            self.temp_path.unlink(missing_ok=True)
+            if problem is not None:
+                raise DigestMismatch(f"{self.what}: {problem}")
             return StagedBlob(digest, self.size, None)
-        return StagedBlob(digest, self.size, self.temp_path)
+        return StagedBlob(digest, self.size, self.temp_path, _SYNC.submit(_fsync_close, self._file))
 
     def commit(self) -> StagedBlob:
         """Verify and publish the blob under its digest."""
@@ -184,20 +198,29 @@ class ContentStore:
                     on_chunk(chunk)
             return w.commit()
 
-    def publish(self, staged: StagedBlob) -> None:
-        """Rename a staged blob to its final name (no-op if it already exists)."""
+    def publish(self, staged: StagedBlob, sync_dir: bool = True) -> None:
+        """Rename a staged blob to its final name once its data is on disk (no-op if it exists).
+
+        With ``sync_dir=False`` the caller fsyncs ``blob_dir`` once after a batch.
+        """
         if staged.temp_path is None:
             return
+        staged.wait_synced()
         final = self.path(staged.digest)
         if final.exists():
             staged.temp_path.unlink(missing_ok=True)
         else:
             os.replace(staged.temp_path, final)
-            fsync_dir(self.blob_dir)
+            if sync_dir:
+                fsync_dir(self.blob_dir)
         staged.temp_path = None
 
     def discard(self, staged: StagedBlob) -> None:
         """Drop a staged blob that will not be published."""
+        try:
+            staged.wait_synced()
+        except OSError:
+            pass
         if staged.temp_path is not None:
             staged.temp_path.unlink(missing_ok=True)
             staged.temp_path = None

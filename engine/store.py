@@ -169,13 +169,14 @@ class Store:
         fsynced) before the transaction that names them commits.
         """
         for blob in blobs:
-            self.blobs.publish(blob)
+            self.blobs.publish(blob, sync_dir=False)
         for layer in layers:
-            self.blobs.publish(layer.blob)
+            self.blobs.publish(layer.blob, sync_dir=False)
             if layer.index is not None:
                 path = self.index_path(layer.diff_id)
                 if not path.exists():
                     layer.index.write(path)
+        fsync_dir(self.blobs.blob_dir)  # every rename above is durable before metadata names it
         now = time.time()
         results = []
         with self.meta.transaction() as db:
