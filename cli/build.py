@@ -6,11 +6,13 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine import Engine, StrataError
-from engine.build import BuildError
-from engine.dockerfile import DockerfileParseError
 from engine.events import Status
+
+if TYPE_CHECKING:  # the Dockerfile parser is imported in cmd_build: other commands don't pay for it
+    from engine.build.errors import BuildError
 
 _ARCHIVE_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd")
 
@@ -85,6 +87,9 @@ def _stdin_context(engine: Engine, args) -> tuple[Path | None, str | None, Path 
 
 
 def cmd_build(engine: Engine, args) -> int:
+    from engine.build.errors import BuildError
+    from engine.dockerfile import DockerfileParseError
+
     build_args = _pairs(args.build_arg, "build-arg", from_env=True)
     if "SOURCE_DATE_EPOCH" not in build_args and os.environ.get("SOURCE_DATE_EPOCH"):
         build_args["SOURCE_DATE_EPOCH"] = os.environ["SOURCE_DATE_EPOCH"]

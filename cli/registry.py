@@ -12,17 +12,17 @@ import getpass
 import sys
 import threading
 from collections.abc import Callable
-from typing import Self
-
-from rich.console import Console, Group
-from rich.live import Live
-from rich.text import Text
+from typing import TYPE_CHECKING, Self
 
 from engine import Engine, RegistryError
 from engine.events import Event, Progress, Status
 from engine.registry.hosts import DOCKER_HUB, normalize_registry
 
 from .output import go_json, human_size
+
+if TYPE_CHECKING:  # rich is imported where it is used: the other commands don't pay for it
+    from rich.console import Console, Group
+    from rich.live import Live
 
 #: Layer states that carry byte counts and are redrawn rather than printed as lines.
 PROGRESS_ACTIONS = ("Downloading", "Pushing", "Compressing", "Indexing")
@@ -82,6 +82,8 @@ class ProgressView:
             self._live = None
 
     def _start_live(self) -> None:
+        from rich.live import Live
+
         self._live = Live(self._render(), console=self.console, auto_refresh=True,
                           refresh_per_second=8, transient=False)
         self._live.start()
@@ -112,6 +114,9 @@ class ProgressView:
             self.console.print(f"{event.item}: {event.action}", highlight=False, markup=False)
 
     def _render(self) -> Group:
+        from rich.console import Group
+        from rich.text import Text
+
         lines = []
         for item, (action, current, total) in self._rows.items():
             line = f"{item}: {action}"
@@ -163,6 +168,8 @@ def _pull(sub) -> None:
 
 
 def cmd_pull(engine: Engine, args) -> int:
+    from rich.console import Console
+
     console = Console(file=sys.stdout, highlight=False)
     view = None if args.quiet else ProgressView(console)
 
@@ -200,6 +207,8 @@ def _push(sub) -> None:
 
 
 def cmd_push(engine: Engine, args) -> int:
+    from rich.console import Console
+
     console = Console(file=sys.stdout, highlight=False)
     view = None if args.quiet else ProgressView(console)
 

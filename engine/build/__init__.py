@@ -8,7 +8,28 @@ turns filesystem differences into layers (:mod:`.snapshot`,
 (:mod:`.cache`).
 """
 
-from .errors import BuildError
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from .ops import BuildOps, BuildResult
 
+if TYPE_CHECKING:
+    from .errors import BuildError
+
 __all__ = ["BuildError", "BuildOps", "BuildResult"]
+
+
+def __getattr__(name: str):
+    # BuildError is imported on first use: it needs the Dockerfile parser, which
+    # ``import engine`` (and so every command) would otherwise load at start-up.
+    if name == "BuildError":
+        from .errors import BuildError
+
+        globals()[name] = BuildError
+        return BuildError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | {"BuildError"})

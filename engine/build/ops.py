@@ -1,4 +1,8 @@
-"""Build operations of the Engine facade: ``Engine.build``."""
+"""Build operations of the Engine facade: ``Engine.build``.
+
+The builder and the Dockerfile parser are imported on first use, inside the
+methods: ``import engine`` and the commands that never build don't pay for them.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +11,12 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.dockerfile import DockerfileParseError, parse, validate_instructions
 from engine.errors import InvalidReference, NotFound, StrataError
 from engine.events import ProgressCallback
 from engine.platforms import parse_platform
 from engine.reference import parse_reference
 
-from .builder import Builder, Options
-from .context import SourceTree, load_ignore
-from .dockerignore import IgnoreSyntaxError
-from .instructions import parse_stages
 from .progress import Reporter, StepRecord
-from .rootfs import apply_layer, rmtree
 
 
 @dataclass
@@ -63,6 +61,14 @@ class BuildOps:
         Raises :class:`engine.build.errors.BuildError` (file, line, step) or
         :class:`engine.dockerfile.DockerfileParseError` for Dockerfile mistakes.
         """
+        from engine.dockerfile import DockerfileParseError, parse, validate_instructions
+
+        from .builder import Builder, Options
+        from .context import SourceTree, load_ignore
+        from .dockerignore import IgnoreSyntaxError
+        from .instructions import parse_stages
+        from .rootfs import rmtree
+
         refs = []
         for tag in tags or ():
             try:
@@ -110,6 +116,8 @@ class BuildOps:
         return BuildResult(image_id, [str(r) for r in refs], reporter.steps)
 
     def _context_dir(self, context, workdir: Path) -> Path | None:
+        from .rootfs import apply_layer
+
         if context is None:
             return None
         path = Path(context)
@@ -128,6 +136,8 @@ class BuildOps:
 
     def _dockerfile(self, context: Path | None, dockerfile, text: str | None,
                     reporter: Reporter) -> tuple[str, Path | None, str]:
+        from engine.dockerfile import DockerfileParseError
+
         vertex = reporter.vertex(
             f"[internal] load build definition from {Path(dockerfile).name if dockerfile else 'Dockerfile'}")
         path = None

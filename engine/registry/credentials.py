@@ -18,10 +18,10 @@ from __future__ import annotations
 import base64
 import json
 import os
-import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import RegistryError
 from .hosts import (
@@ -30,6 +30,9 @@ from .hosts import (
     docker_config_dir,
     normalize_registry,
 )
+
+if TYPE_CHECKING:
+    import subprocess
 
 HELPER_TIMEOUT = 60.0
 TOKEN_USERNAME = "<token>"
@@ -186,6 +189,8 @@ def _decode_entry(entry: dict, path: Path) -> Credentials | None:
 
 
 def _run_helper(helper: str, action: str, stdin: str) -> subprocess.CompletedProcess:
+    import subprocess  # here, not at the top: only credential helpers need it (start-up time)
+
     program = f"docker-credential-{helper}"
     try:
         return subprocess.run([program, action], input=stdin.encode(), capture_output=True,

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import time
-from email.utils import parsedate_to_datetime
-
-import requests
+from typing import TYPE_CHECKING
 
 from ..errors import RegistryError
+
+if TYPE_CHECKING:  # only for annotations: importing requests costs ~100 ms at start-up
+    import requests
 
 #: What to tell the user for each error code ({registry}, {repo} and {retry} are filled in).
 HINTS = {
@@ -62,6 +63,8 @@ def retry_after(response: requests.Response) -> float | None:
     value = value.strip()
     if value.isdigit():
         return float(value)
+    from email.utils import parsedate_to_datetime  # here: email.utils is slow to import
+
     try:
         return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
     except (TypeError, ValueError):

@@ -6,27 +6,32 @@ from worker threads too) and, for the long ones, a ``cancel``
 ``insecure`` is True, or a list of hosts, to allow plain http and unverified
 TLS for those registries (``--insecure-registry``).  Tokens are cached per
 Engine and registry, so repeated calls reuse them until they expire.
+
+The HTTP side (``transport``, ``client``, ``pull``, ``push``, ``explore``: requests,
+urllib3) is imported on first use, inside the methods: ``import engine`` and the
+commands that never talk to a registry don't pay for it.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from ..errors import InvalidReference, NotFound, RegistryError
 from ..events import ProgressCallback, Status, emit
 from ..platforms import Platform, parse_platform
 from ..reference import Reference, parse_reference
-from ..tarindex import LayerIndex
-from .client import RepositoryClient, catalog
 from .credentials import Credentials, DockerConfig
 from .errors import RegistryResponseError
-from .explore import inspect_manifest, layer_indexes
 from .hosts import DOCKER_HUB, RegistrySettings, normalize_registry
-from .pull import Puller, PullResult
-from .push import Pusher, PushResult
-from .resolve import reference_text
-from .transport import HttpClient, RegistryTransport
+
+if TYPE_CHECKING:
+    from ..tarindex import LayerIndex
+    from .client import RepositoryClient
+    from .pull import PullResult
+    from .push import PushResult
+    from .transport import HttpClient, RegistryTransport
 
 Insecure = bool | Iterable[str]
 
@@ -51,6 +56,8 @@ class RegistryOps:
         return state
 
     def _http(self) -> HttpClient:
+        from .transport import HttpClient
+
         lock, cache = self._registry_state()
         with lock:
             http = cache.get("http")
@@ -63,6 +70,8 @@ class RegistryOps:
 
     def _transport(self, domain: str, insecure: Insecure = False) -> RegistryTransport:
         """The cached transport (session, auth, tokens) for a registry."""
+        from .transport import RegistryTransport
+
         flag = _is_insecure(domain, insecure)
         http = self._http()
         lock, cache = self._registry_state()
@@ -75,6 +84,8 @@ class RegistryOps:
             return transport
 
     def _repository(self, ref: Reference, insecure: Insecure, push: bool = False) -> RepositoryClient:
+        from .client import RepositoryClient
+
         return RepositoryClient(self._transport(ref.domain, insecure), ref.path, push=push)
 
     # -- pull / push ----------------------------------------------------------------
@@ -83,6 +94,8 @@ class RegistryOps:
              progress: ProgressCallback | None = None, max_concurrent: int = 3, insecure: Insecure = False,
              cancel: threading.Event | None = None) -> PullResult | list[PullResult]:
         """``docker pull``: returns the :class:`PullResult` (a list of them with *all_tags*)."""
+        from .pull import Puller
+
         parsed = parse_reference(ref)
         plat = parse_platform(platform) if isinstance(platform, str) else platform
         client = self._repository(parsed, insecure)
@@ -106,6 +119,8 @@ class RegistryOps:
 
         *chunk_size* uploads blobs in PATCH chunks of that many bytes instead of one PUT.
         """
+        from .push import Pusher
+
         parsed = parse_reference(ref)
         if parsed.digest is not None:
             raise InvalidReference(f"cannot push a digest reference: {ref}")
@@ -139,6 +154,8 @@ class RegistryOps:
 
     def login(self, registry: str | None, username: str, password: str, insecure: Insecure = False) -> str:
         """Check the credentials against the registry, then store them; returns where they went."""
+        from .transport import RegistryTransport
+
         domain = normalize_registry(registry or DOCKER_HUB)
         if not username:
             raise RegistryError("login: a username is required (-u)")
@@ -177,6 +194,8 @@ class RegistryOps:
 
     def catalog(self, registry: str, n: int | None = None, insecure: Insecure = False) -> list[str]:
         """Every repository of *registry* (``/v2/_catalog``, fetched in pages of *n*)."""
+        from .client import catalog
+
         return catalog(self._transport(normalize_registry(registry), insecure), n)
 
     def tags(self, name: str, n: int | None = None, insecure: Insecure = False) -> list[str]:
@@ -186,6 +205,9 @@ class RegistryOps:
 
     def manifest_inspect(self, ref: str, raw: bool = False, insecure: Insecure = False) -> bytes | dict:
         """What *ref* names: the exact bytes with *raw*, else a summary dict."""
+        from .explore import inspect_manifest
+        from .resolve import reference_text
+
         parsed = parse_reference(ref).tagged_or_latest()
         client = self._repository(parsed, insecure)
         if raw:
@@ -196,6 +218,8 @@ class RegistryOps:
                              progress: ProgressCallback | None = None, cancel: threading.Event | None = None,
                              insecure: Insecure = False) -> list[LayerIndex]:
         """The file index of each layer of a remote image, streamed through the tar indexer."""
+        from .explore import layer_indexes
+
         parsed = parse_reference(ref).tagged_or_latest()
         plat = parse_platform(platform) if isinstance(platform, str) else platform
         client = self._repository(parsed, insecure)
