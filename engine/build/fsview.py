@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from engine.export import final_providers
 
-from .rootfs import MAX_LINKS, components, scoped_path
+from .rootfs import components, scoped_path, walk_links
 
 
 class Node(NamedTuple):
@@ -35,30 +35,12 @@ class View:
 
     def resolve(self, rel: str, follow_last: bool = True) -> str:
         """*rel* with symlinks in its components resolved inside the root."""
-        pending = components(rel)
-        pending.reverse()
-        resolved: list[str] = []
-        hops = 0
-        while pending:
-            part = pending.pop()
-            if part == "..":
-                if resolved:
-                    resolved.pop()
-                continue
-            if pending or follow_last:
-                node = self.get("/".join([*resolved, part]))
-                if node is not None and node.kind == "symlink":
-                    hops += 1
-                    if hops > MAX_LINKS:
-                        break
-                    if node.link.startswith("/"):
-                        resolved = []
-                    more = components(node.link)
-                    more.reverse()
-                    pending.extend(more)
-                    continue
-            resolved.append(part)
-        return "/".join(resolved)
+
+        def link_at(parts: list[str]) -> str | None:
+            node = self.get("/".join(parts))
+            return node.link if node is not None and node.kind == "symlink" else None
+
+        return "/".join(walk_links(rel, link_at, follow_last)[0])
 
     def read(self, rel: str) -> bytes | None:  # pragma: no cover - interface
         raise NotImplementedError

@@ -43,8 +43,16 @@ def clean_member(name: str) -> str:
     return "/".join(parts)
 
 
-def scoped_path(root: str, rel: str, follow_last: bool = False) -> str:
-    """The host path of *rel* inside *root*, symlinks resolved without leaving *root*."""
+def walk_links(rel: str, link_at: Callable[[list[str]], str | None],
+               follow_last: bool = False) -> tuple[list[str], bool]:
+    """Resolve the symlinks in *rel* component by component, never above the root.
+
+    *link_at* is given the components of a path and answers with its link
+    target if a symlink stands there, or ``None`` (missing or not a link).
+    ``..`` stops at the root and an absolute target restarts from it.  Returns
+    the resolved components and whether the walk gave up after more than
+    :data:`MAX_LINKS` links (what was resolved by then is returned).
+    """
     pending = components(rel)
     pending.reverse()
     resolved: list[str] = []
@@ -56,17 +64,11 @@ def scoped_path(root: str, rel: str, follow_last: bool = False) -> str:
                 resolved.pop()
             continue
         if pending or follow_last:
-            candidate = os.path.join(root, *resolved, part)
-            try:
-                st = os.lstat(candidate)
-            except (FileNotFoundError, NotADirectoryError):
-                resolved.append(part)
-                continue
-            if stat.S_ISLNK(st.st_mode):
+            target = link_at([*resolved, part])
+            if target is not None:
                 hops += 1
                 if hops > MAX_LINKS:
-                    raise UnsafeArchive(f"too many levels of symbolic links resolving {rel!r}")
-                target = os.readlink(candidate)
+                    return resolved, True
                 if target.startswith("/"):
                     resolved = []
                 more = components(target)
@@ -74,6 +76,23 @@ def scoped_path(root: str, rel: str, follow_last: bool = False) -> str:
                 pending.extend(more)
                 continue
         resolved.append(part)
+    return resolved, False
+
+
+def scoped_path(root: str, rel: str, follow_last: bool = False) -> str:
+    """The host path of *rel* inside *root*, symlinks resolved without leaving *root*."""
+
+    def link_at(parts: list[str]) -> str | None:
+        candidate = os.path.join(root, *parts)
+        try:
+            st = os.lstat(candidate)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return os.readlink(candidate) if stat.S_ISLNK(st.st_mode) else None
+
+    resolved, looped = walk_links(rel, link_at, follow_last)
+    if looped:
+        raise UnsafeArchive(f"too many levels of symbolic links resolving {rel!r}")
     return os.path.join(root, *resolved)
 
 

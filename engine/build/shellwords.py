@@ -16,12 +16,11 @@ references to unset variables as written.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-EOF = ""
-_SPECIAL_PARAMS = frozenset("@*#?-$!0")
+from engine.dockerfile.wordlex import EOF, WordScanner
+
 _REGEX_ESCAPES = frozenset("[]{}.+()|^$")
 
 
@@ -30,15 +29,8 @@ class ShellError(ValueError):
 
 
 def _is_space(char: str) -> bool:
+    """White space for word splitting (``str.isspace`` also counts U+001C..U+001F)."""
     return bool(char) and (char.isspace() or char in "\x85\xa0")
-
-
-def _is_letter(char: str) -> bool:
-    return unicodedata.category(char).startswith("L")
-
-
-def _is_digit(char: str) -> bool:
-    return unicodedata.category(char) == "Nd"
 
 
 @dataclass
@@ -49,41 +41,6 @@ class Expansion:
     words: list[str]
     matched: set[str] = field(default_factory=set)
     unmatched: set[str] = field(default_factory=set)
-
-
-class _Words:
-    """Word splitting of the expanded text (BuildKit's ``wordsStruct``)."""
-
-    def __init__(self) -> None:
-        self.word = ""
-        self.words: list[str] = []
-        self.in_word = False
-
-    def add_char(self, char: str) -> None:
-        if _is_space(char):
-            if self.in_word and self.word:
-                self.words.append(self.word)
-                self.word, self.in_word = "", False
-        else:
-            self.add_raw_char(char)
-
-    def add_raw_char(self, char: str) -> None:
-        self.word += char
-        self.in_word = True
-
-    def add_string(self, text: str) -> None:
-        for char in text:
-            self.add_char(char)
-
-    def add_raw_string(self, text: str) -> None:
-        self.word += text
-        self.in_word = True
-
-    def get(self) -> list[str]:
-        if self.word:
-            self.words.append(self.word)
-            self.word, self.in_word = "", False
-        return self.words
 
 
 class ShellLex:
@@ -108,32 +65,26 @@ class ShellLex:
     def expand(self, word: str, env: Mapping[str, str]) -> Expansion:
         run = _Run(self, word, env)
         try:
-            result, words = run.process_stop_on(EOF, self.raw_escapes)
+            result, words = run.process()
         except ShellError as exc:
             raise ShellError(f"failed to process {_go_quote(word)}: {exc}") from None
         return Expansion(result, words, run.matched, run.unmatched)
 
 
-class _Run:
-    """The state of one expansion: a rune scanner over the word plus the env."""
+class _Run(WordScanner):
+    """The state of one expansion: the shared word scanner plus the env."""
+
+    error = ShellError
+    space = staticmethod(_is_space)
 
     def __init__(self, lex: ShellLex, text: str, env: Mapping[str, str]) -> None:
+        super().__init__(text, lex.escape, lex.raw_quotes, lex.raw_escapes)
+        if lex.skip_process_quotes:
+            del self._handlers["'"], self._handlers['"']
         self.lex = lex
-        self.text = text
-        self.pos = 0
         self.env = env
-        self.raw_escapes = lex.raw_escapes
         self.matched: set[str] = set()
         self.unmatched: set[str] = set()
-
-    def peek(self) -> str:
-        return self.text[self.pos] if self.pos < len(self.text) else EOF
-
-    def next(self) -> str:
-        char = self.peek()
-        if char:
-            self.pos += 1
-        return char
 
     def get_env(self, name: str) -> tuple[str, bool]:
         if name in self.env:
@@ -142,118 +93,12 @@ class _Run:
         self.unmatched.add(name)
         return "", False
 
-    # -- the scanner loop ------------------------------------------------------
-
-    def process_stop_on(self, stop: str, raw_escapes: bool) -> tuple[str, list[str]]:
-        saved = self.raw_escapes
-        self.raw_escapes = raw_escapes
-        try:
-            return self._stop_on(stop)
-        finally:
-            self.raw_escapes = saved
-
-    def _stop_on(self, stop: str) -> tuple[str, list[str]]:
-        result: list[str] = []
-        words = _Words()
-        quotes = not self.lex.skip_process_quotes
-        while self.peek() != EOF:
-            char = self.peek()
-            if stop != EOF and char == stop:
-                self.next()
-                return "".join(result), words.get()
-            if char == "$":
-                value = self.process_dollar()
-                result.append(value)
-                words.add_string(value)
-            elif quotes and char == "'":
-                value = self.process_single_quote()
-                result.append(value)
-                words.add_raw_string(value)
-            elif quotes and char == '"':
-                value = self.process_double_quote()
-                result.append(value)
-                words.add_raw_string(value)
-            else:
-                char = self.next()
-                if char == self.lex.escape:
-                    if self.raw_escapes:
-                        words.add_raw_char(char)
-                        result.append(char)
-                    char = self.next()
-                    if char == EOF:
-                        break
-                    words.add_raw_char(char)
-                else:
-                    words.add_char(char)
-                result.append(char)
-        if stop != EOF:
-            raise ShellError(f"unexpected end of statement while looking for matching {stop}")
-        return "".join(result), words.get()
-
-    def process_single_quote(self) -> str:
-        out: list[str] = []
-        char = self.next()
-        if self.lex.raw_quotes:
-            out.append(char)
-        while True:
-            char = self.next()
-            if char == EOF:
-                raise ShellError("unexpected end of statement while looking for matching single-quote")
-            if char == "'":
-                if self.lex.raw_quotes:
-                    out.append(char)
-                return "".join(out)
-            out.append(char)
-
-    def process_double_quote(self) -> str:
-        out: list[str] = []
-        char = self.next()
-        if self.lex.raw_quotes:
-            out.append(char)
-        while True:
-            peek = self.peek()
-            if peek == EOF:
-                raise ShellError("unexpected end of statement while looking for matching double-quote")
-            if peek == '"':
-                char = self.next()
-                if self.lex.raw_quotes:
-                    out.append(char)
-                return "".join(out)
-            if peek == "$":
-                out.append(self.process_dollar())
-                continue
-            char = self.next()
-            if char == self.lex.escape:
-                if self.raw_escapes:
-                    out.append(char)
-                following = self.peek()
-                if following == EOF:
-                    continue
-                if following in ('"', "$", self.lex.escape):
-                    char = self.next()
-            out.append(char)
-
     # -- $ expansions -------------------------------------------------------------
 
-    def process_name(self) -> str:
-        name: list[str] = []
-        while self.peek() != EOF:
-            char = self.peek()
-            if not name and _is_digit(char):
-                while self.peek() != EOF and _is_digit(self.peek()):
-                    name.append(self.next())
-                return "".join(name)
-            if not name and char in _SPECIAL_PARAMS:
-                return self.next()
-            if not (_is_letter(char) or _is_digit(char) or char == "_"):
-                break
-            name.append(self.next())
-        return "".join(name)
-
-    def process_dollar(self) -> str:
+    def _dollar(self) -> str:
         self.next()
         if self.peek() != "{":
-            name = self.process_name()
+            name = self._name()
             if not name:
                 return "$"
             value, found = self.get_env(name)
@@ -266,7 +111,7 @@ class _Run:
             raise ShellError("syntax error: missing '}'")
         if peek in "{}:":
             raise ShellError("syntax error: bad substitution")
-        name = self.process_name()
+        name = self._name()
         char = self.next()
         chs = char
         if char == "}":
@@ -286,12 +131,7 @@ class _Run:
         raise ShellError(f"unsupported modifier ({chs}) in substitution")
 
     def _modifier(self, name: str, char: str, chs: str, null_is_unset: bool) -> str:
-        try:
-            word, _ = self.process_stop_on("}", char in "#%")
-        except ShellError:
-            if self.peek() == EOF:
-                raise ShellError("syntax error: missing '}'") from None
-            raise
+        word = self._until("}", char in "#%", "syntax error: missing '}'")
         value, found = self.get_env(name)
         if self.lex.skip_unset_env and not found:
             return "${%s%s%s}" % (name, chs, word)
@@ -317,18 +157,8 @@ class _Run:
         replace_all = self.peek() == "/"
         if replace_all:
             self.next()
-        try:
-            pattern, _ = self.process_stop_on("/", True)
-        except ShellError:
-            if self.peek() == EOF:
-                raise ShellError("syntax error: missing '/' in ${}") from None
-            raise
-        try:
-            replacement, _ = self.process_stop_on("}", True)
-        except ShellError:
-            if self.peek() == EOF:
-                raise ShellError("syntax error: missing '}'") from None
-            raise
+        pattern = self._until("/", True, "syntax error: missing '/' in ${}")
+        replacement = self._until("}", True, "syntax error: missing '}'")
         value, found = self.get_env(name)
         if self.lex.skip_unset_env and not found:
             return "${%s/%s/%s}" % (name, pattern, replacement)

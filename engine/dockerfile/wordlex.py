@@ -1,4 +1,8 @@
-"""The subset of BuildKit's shell lexer that heredoc detection needs.
+"""BuildKit's shell word scanner, and the subset of its lexer that heredoc detection needs.
+
+:class:`WordScanner` is the part shared with the build-time expander
+(``engine.build.shellwords``): the ``processStopOn`` loop, quotes, escapes,
+variable names and word splitting.
 
 BuildKit finds heredocs by splitting the instruction line into shell words
 (``shell.Lex.ProcessWords``) with an empty environment in which unset
@@ -11,6 +15,7 @@ which stays glued to the next word.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 
 from .gotext import is_space, rune_text
 
@@ -22,35 +27,23 @@ class LexError(Exception):
     """A shell word that cannot be processed (e.g. an unterminated quote)."""
 
 
-class _Scanner:
-    """Rune reader with one rune of look-ahead (Go's ``text/scanner``)."""
+class Words:
+    """Accumulates the split words (BuildKit's ``wordsStruct``).
 
-    def __init__(self, text: str) -> None:
-        self.text = rune_text(text)
-        self.pos = 1 if self.text.startswith("\ufeff") else 0
+    *space* says which characters end a word; the default is Go's
+    ``unicode.IsSpace``.  The build-time expander (``engine.build.shellwords``)
+    shares this class with its own notion of white space.
+    """
 
-    def peek(self) -> str:
-        """The next rune, or EOF."""
-        return self.text[self.pos] if self.pos < len(self.text) else EOF
-
-    def next(self) -> str:
-        """Consume and return the next rune, or EOF."""
-        char = self.peek()
-        self.pos += 1 if char else 0
-        return char
-
-
-class _Words:
-    """Accumulates the split words (BuildKit's ``wordsStruct``)."""
-
-    def __init__(self) -> None:
+    def __init__(self, space: Callable[[str], bool] = is_space) -> None:
         self.word = ""
         self.words: list[str] = []
         self.in_word = False
+        self._space = space
 
     def add_char(self, char: str) -> None:
         """Add an unquoted char: white space ends the current word."""
-        if not is_space(char):
+        if not self._space(char):
             self.add_raw(char)
         elif self.in_word and self.word:
             self.words.append(self.word)
@@ -82,25 +75,50 @@ def _is_name_char(char: str) -> bool:
     return bool(char) and (char == "_" or unicodedata.category(char)[0] == "L" or _is_digit(char))
 
 
-class ShellLexer:
-    """Word splitting with an empty environment and unset variables kept."""
+class WordScanner:
+    """BuildKit's ``processStopOn`` loop over one text, with one rune of look-ahead.
 
-    def __init__(self, escape: str = "\\", raw_quotes: bool = False, raw_escapes: bool = False) -> None:
+    It removes (or, with *raw_quotes*, keeps) quotes, handles the escape
+    token, reads variable names and splits the result into words.  What a
+    ``$`` becomes is up to the subclass (:meth:`_dollar`); ``_handlers`` maps
+    the characters that start a special form to the method that reads it
+    (the text of ``$`` forms is word-split, the rest is not).  ``error`` is
+    the exception raised for bad syntax, ``space`` the white-space test of
+    word splitting.  Shared by :class:`ShellLexer` and the build-time
+    expander, ``engine.build.shellwords``.
+    """
+
+    error: type[Exception] = LexError
+    space: Callable[[str], bool] = staticmethod(is_space)
+
+    def __init__(self, text: str, escape: str, raw_quotes: bool, raw_escapes: bool) -> None:
+        self.text = text
+        self.pos = 0
         self.escape = escape
         self.raw_quotes = raw_quotes
         self.raw_escapes = raw_escapes
-        self._scan = _Scanner("")
-        self._handlers = {
+        self._handlers: dict[str, Callable[[], str]] = {
             "$": self._dollar,
-            "<": self._possible_heredoc,
             "'": self._single_quote,
             '"': self._double_quote,
         }
 
-    def process_words(self, text: str) -> list[str]:
-        """Split *text* into words; raise :class:`LexError` on bad syntax."""
-        self._scan = _Scanner(text)
-        return self._stop_on(EOF, self.raw_escapes)[1]
+    def peek(self) -> str:
+        """The next rune, or EOF."""
+        return self.text[self.pos] if self.pos < len(self.text) else EOF
+
+    def next(self) -> str:
+        """Consume and return the next rune, or EOF."""
+        char = self.peek()
+        self.pos += 1 if char else 0
+        return char
+
+    def process(self) -> tuple[str, list[str]]:
+        """The whole text processed: (text, words)."""
+        return self._stop_on(EOF, self.raw_escapes)
+
+    def _dollar(self) -> str:  # pragma: no cover - interface
+        raise NotImplementedError
 
     def _stop_on(self, stop: str, raw_escapes: bool) -> tuple[str, list[str]]:
         """Process up to *stop* (or the end); return (text, words)."""
@@ -113,11 +131,10 @@ class ShellLexer:
     def _stop_on_inner(self, stop: str) -> tuple[str, list[str]]:
         """The loop of BuildKit's ``processStopOn``."""
         result: list[str] = []
-        words = _Words()
-        scan = self._scan
-        while (char := scan.peek()) != EOF:
+        words = Words(self.space)
+        while (char := self.peek()) != EOF:
             if stop and char == stop:
-                scan.next()
+                self.next()
                 return "".join(result), words.result()
             handler = self._handlers.get(char)
             if handler is not None:
@@ -125,12 +142,12 @@ class ShellLexer:
                 result.append(text)
                 (words.add_string if char == "$" else words.add_raw)(text)
                 continue
-            char = scan.next()
+            char = self.next()
             if char == self.escape:
                 if self.raw_escapes:
                     words.add_raw(char)
                     result.append(char)
-                char = scan.next()
+                char = self.next()
                 if char == EOF:
                     break
                 words.add_raw(char)
@@ -138,17 +155,25 @@ class ShellLexer:
                 words.add_char(char)
             result.append(char)
         if stop:
-            raise LexError(f"unexpected end of statement while looking for matching {stop}")
+            raise self.error(f"unexpected end of statement while looking for matching {stop}")
         return "".join(result), words.result()
+
+    def _until(self, stop: str, raw_escapes: bool, missing: str) -> str:
+        """The text up to *stop*; running out of text first is the error *missing*."""
+        try:
+            return self._stop_on(stop, raw_escapes)[0]
+        except self.error:
+            if self.peek() == EOF:
+                raise self.error(missing) from None
+            raise
 
     def _single_quote(self) -> str:
         """'...': everything literal up to the closing quote."""
-        scan = self._scan
-        quote = scan.next()
+        quote = self.next()
         out = [quote] if self.raw_quotes else []
-        while (char := scan.next()) != "'":
+        while (char := self.next()) != "'":
             if char == EOF:
-                raise LexError("unexpected end of statement while looking for matching single-quote")
+                raise self.error("unexpected end of statement while looking for matching single-quote")
             out.append(char)
         if self.raw_quotes:
             out.append(char)
@@ -156,105 +181,100 @@ class ShellLexer:
 
     def _double_quote(self) -> str:
         """Double quotes: literal except ``$`` and escapes of ``"``, ``$`` and the escape token."""
-        scan = self._scan
-        quote = scan.next()
+        quote = self.next()
         out = [quote] if self.raw_quotes else []
         while True:
-            peek = scan.peek()
+            peek = self.peek()
             if peek == EOF:
-                raise LexError("unexpected end of statement while looking for matching double-quote")
+                raise self.error("unexpected end of statement while looking for matching double-quote")
             if peek == '"':
-                char = scan.next()
+                char = self.next()
                 if self.raw_quotes:
                     out.append(char)
                 return "".join(out)
             if peek == "$":
                 out.append(self._dollar())
                 continue
-            char = scan.next()
+            char = self.next()
             if char == self.escape:
                 if self.raw_escapes:
                     out.append(char)
-                if scan.peek() == EOF:
+                if self.peek() == EOF:
                     continue
-                if scan.peek() in ('"', "$", self.escape):
-                    char = scan.next()
+                if self.peek() in ('"', "$", self.escape):
+                    char = self.next()
             out.append(char)
-
-    def _possible_heredoc(self) -> str:
-        """``<`` alone, or ``<<`` plus the blanks after it."""
-        scan = self._scan
-        scan.next()
-        if scan.peek() != "<":
-            return "<"
-        scan.next()
-        spaces = []
-        while scan.peek() and is_space(scan.peek()):
-            spaces.append(scan.next())
-        return "<<" + "".join(spaces)
 
     def _name(self) -> str:
         """A variable name: digits, one special parameter, or [letter digit _]*."""
-        scan = self._scan
         name: list[str] = []
-        while (char := scan.peek()) != EOF:
+        while (char := self.peek()) != EOF:
             if not name and _is_digit(char):
-                while _is_digit(scan.peek()):
-                    name.append(scan.next())
+                while _is_digit(self.peek()):
+                    name.append(self.next())
                 return "".join(name)
             if not name and char in _SPECIAL_PARAMS:
-                return scan.next()
+                return self.next()
             if not _is_name_char(char):
                 break
-            name.append(scan.next())
+            name.append(self.next())
         return "".join(name)
+
+
+class ShellLexer(WordScanner):
+    """Word splitting with an empty environment and unset variables kept."""
+
+    def __init__(self, escape: str = "\\", raw_quotes: bool = False, raw_escapes: bool = False) -> None:
+        super().__init__("", escape, raw_quotes, raw_escapes)
+        self._handlers["<"] = self._possible_heredoc
+
+    def process_words(self, text: str) -> list[str]:
+        """Split *text* into words; raise :class:`LexError` on bad syntax."""
+        self.text = rune_text(text)
+        self.pos = 1 if self.text.startswith("\ufeff") else 0
+        return self.process()[1]
+
+    def _possible_heredoc(self) -> str:
+        """``<`` alone, or ``<<`` plus the blanks after it."""
+        self.next()
+        if self.peek() != "<":
+            return "<"
+        self.next()
+        spaces = []
+        while self.peek() and is_space(self.peek()):
+            spaces.append(self.next())
+        return "<<" + "".join(spaces)
 
     def _dollar(self) -> str:
         """``$name`` or ``${...}``: nothing is set, so the text is kept as written."""
-        scan = self._scan
-        scan.next()
-        if scan.peek() != "{":
+        self.next()
+        if self.peek() != "{":
             name = self._name()
             return "$" + name
-        scan.next()
-        if scan.peek() == EOF:
+        self.next()
+        if self.peek() == EOF:
             raise LexError("syntax error: missing '}'")
-        if scan.peek() in "{}:":
+        if self.peek() in "{}:":
             raise LexError("syntax error: bad substitution")
         name = self._name()
-        char = scan.next()
+        char = self.next()
         if char == "}":
             return "${" + name + "}"
         if char == "/":
             return self._substitution(name)
         modifier = char or "\ufffd"
         if char == ":":
-            char = scan.next()
+            char = self.next()
             modifier += char or "\ufffd"
         elif char not in ("+", "-", "?", "#", "%") or not char:
             raise LexError(f"unsupported modifier ({modifier}) in substitution")
-        word = self._until_brace(raw_escapes=char in ("#", "%"))
+        word = self._until("}", char in ("#", "%"), "syntax error: missing '}'")
         return "${" + name + modifier + word + "}"
-
-    def _until_brace(self, raw_escapes: bool) -> str:
-        """The word of a ``${name<op>word}`` form, up to the closing brace."""
-        try:
-            return self._stop_on("}", raw_escapes)[0]
-        except LexError:
-            if self._scan.peek() == EOF:
-                raise LexError("syntax error: missing '}'") from None
-            raise
 
     def _substitution(self, name: str) -> str:
         """``${name/pattern/replacement}`` (or ``//``), kept as written (one slash)."""
-        scan = self._scan
-        if scan.peek() == "/":
-            scan.next()
-        try:
-            pattern = self._stop_on("/", True)[0]
-        except LexError:
-            if scan.peek() == EOF:
-                raise LexError("syntax error: missing '/' in ${}") from None
-            raise
-        replacement = self._until_brace(raw_escapes=True)
+        if self.peek() == "/":
+            self.next()
+        pattern = self._until("/", True, "syntax error: missing '/' in ${}")
+        replacement = self._until("}", True, "syntax error: missing '}'")
         return "${" + name + "/" + pattern + "/" + replacement + "}"
