@@ -1,0 +1,1 @@
+"""Strata's terminal UI (Textual): explore and manage images without a daemon."""

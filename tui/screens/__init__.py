@@ -1,0 +1,1 @@
+"""Screens: the main explorer, the first-run screen, viewers and action dialogs."""
