@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from rich.text import Text
-
 from cli.output import human_size, since
 from engine.listing import parse_time
 
 from . import clock
 
-__all__ = ["STATUS_MARKS", "STATUS_STYLES", "age", "age_of", "human_size", "short_id", "status_mark"]
+__all__ = ["DIFF_STATUS", "STATUS_MARKS", "STATUS_STYLES", "age", "human_size", "mode_string", "one_line",
+           "short_id"]
 
 #: One character per change status, so the tree reads right without colour (NO_COLOR).
 STATUS_MARKS = {"added": "+", "modified": "~", "removed": "-", "unchanged": " "}
@@ -27,15 +26,6 @@ def age(created: str | None) -> str:
     """``3 days ago`` for an RFC 3339 time, against the TUI's clock."""
     dt = parse_time(created)
     return since(dt.timestamp() if dt else None, now=clock.now())
-
-
-def age_of(ts: float | None) -> str:
-    return since(ts, now=clock.now())
-
-
-def status_mark(status: str) -> Text:
-    """The marker of a change status, coloured."""
-    return Text(STATUS_MARKS.get(status, "?"), style=STATUS_STYLES.get(status, ""))
 
 
 def mode_string(kind: str, mode: int) -> str:
