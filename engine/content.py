@@ -132,6 +132,44 @@ class BlobWriter:
             self.abort()
 
 
+class HashingWriter:
+    """A :class:`BlobWriter` stand-in that verifies a stream but stores nothing.
+
+    For passes that only need what the bytes say (remote exploring): the same
+    size and digest checks, and ``stage`` returns a blob with no temp file.
+    """
+
+    def __init__(self, expected_digest: str | None = None, expected_size: int | None = None,
+                 what: str = "blob") -> None:
+        self.expected_digest = expected_digest
+        self.expected_size = expected_size
+        self.what = what
+        self._hash = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self._hash.update(data)
+        self.size += len(data)
+        if self.expected_size is not None and self.size > self.expected_size:
+            raise DigestMismatch(f"{self.what}: more data than the announced size {self.expected_size}")
+
+    @property
+    def digest(self) -> str:
+        return "sha256:" + self._hash.hexdigest()
+
+    def stage(self) -> StagedBlob:
+        digest = self.digest
+        if self.expected_size is not None and self.size != self.expected_size:
+            raise DigestMismatch(
+                f"{self.what}: size mismatch: expected {self.expected_size} bytes, got {self.size}")
+        if self.expected_digest is not None and digest != self.expected_digest:
+            raise DigestMismatch(f"{self.what}: digest mismatch: expected {self.expected_digest}, got {digest}")
+        return StagedBlob(digest, self.size, None)
+
+    def abort(self) -> None:
+        pass
+
+
 class ContentStore:
     """Blobs on disk under *root*: ``blobs/sha256/<hex>`` plus a ``tmp/`` for ingests."""
 

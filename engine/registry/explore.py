@@ -9,18 +9,18 @@ store already has are not downloaded).
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from .. import mediatypes as mt
-from ..compression import Decompressor, detect
+from ..content import HashingWriter
 from ..errors import Cancelled, DigestMismatch, RegistryError
 from ..events import ByteCounter, Progress, ProgressCallback, emit
 from ..platforms import Platform
 from ..reference import Reference
 from ..store import Store
-from ..tarindex import LayerIndex, TarIndexer
+from ..ingest import LayerIngest
+from ..tarindex import LayerIndex
 from .client import RepositoryClient
 from .download import AnyEvent, copy_blob
 from .hosts import RegistrySettings
@@ -68,49 +68,6 @@ def inspect_manifest(client: RepositoryClient, ref: Reference) -> dict:
     return out
 
 
-class _IndexSink:
-    """Hashes, decompresses and indexes a layer as it streams; stores nothing."""
-
-    def __init__(self, what: str) -> None:
-        self.what = what
-        self._digest = hashlib.sha256()
-        self._diff = hashlib.sha256()
-        self._head = b""
-        self._dec: Decompressor | None = None
-        self._indexer = TarIndexer()
-        self.size = 0
-
-    def write(self, data: bytes) -> None:
-        self._digest.update(data)
-        self.size += len(data)
-        if self._dec is None:
-            self._head += data
-            if len(self._head) < 4:
-                return
-            self._dec = Decompressor(detect(self._head))
-            data, self._head = self._head, b""
-        self._feed(self._dec.feed(data))
-
-    def _feed(self, data: bytes) -> None:
-        if data:
-            self._diff.update(data)
-            self._indexer.feed(data)
-
-    def finish(self, digest: str, diff_id: str) -> LayerIndex:
-        if self._dec is None:
-            self._dec = Decompressor(detect(self._head))
-            self._feed(self._dec.feed(self._head))
-        self._feed(self._dec.finish())
-        actual = "sha256:" + self._digest.hexdigest()
-        if actual != digest:
-            raise DigestMismatch(f"{self.what}: digest mismatch: expected {digest}, got {actual}")
-        actual_diff = "sha256:" + self._diff.hexdigest()
-        if actual_diff != diff_id:
-            raise DigestMismatch(f"{self.what}: uncompressed content hashes to {actual_diff}, "
-                                 f"the image config expects {diff_id}")
-        return self._indexer.finish()
-
-
 def layer_indexes(store: Store, client: RepositoryClient, settings: RegistrySettings, ref: Reference,
                   platform: Platform | None = None, progress: ProgressCallback | None = None,
                   cancel: threading.Event | None = None, max_concurrent: int = 3) -> list[LayerIndex]:
@@ -133,11 +90,18 @@ def layer_indexes(store: Store, client: RepositoryClient, settings: RegistrySett
                 return LayerIndex.read(local)
             digest, size = desc.get("digest", ""), int(desc.get("size") or 0)
             item = short_id(digest)
-            sink = _IndexSink(f"indexing layer {item}")
+            what = f"indexing layer {item}"
+            # the one-pass layer reader, over a writer that verifies but keeps nothing
+            sink = LayerIngest(store.blobs, what=what, writer=HashingWriter(digest, size, what))
             counter = ByteCounter(progress, item, INDEXING, size)
             copy_blob(client, digest, size, sink.write, cancel=stop, on_bytes=counter,
                       retries=settings.retries, backoff=settings.backoff)
-            index = sink.finish(digest, diff_id)
+            staged = sink.stage()
+            if staged.diff_id != diff_id:
+                raise DigestMismatch(f"{what}: uncompressed content hashes to {staged.diff_id}, "
+                                     f"the image config expects {diff_id}")
+            staged.check_tar(what)
+            index = staged.index
             emit(progress, Progress(item, INDEXED, size, size))
             return index
         except BaseException:
