@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tarfile
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -13,7 +12,8 @@ from typing import BinaryIO
 
 from .archive_read import normalize_member_path
 from .efficiency import Analysis, Change, analyze, diff
-from .errors import ArchiveError, NotFound, StrataError, UnsafeArchive
+from .errors import NotFound, StrataError, UnsafeArchive
+from .export import layer_members
 from .filetree import ImageTree, TreeView
 
 _TREE_CACHE_SIZE = 4
@@ -124,12 +124,7 @@ class AnalysisOps:
         img = self.image(ref)  # type: ignore[attr-defined]
         layer = img.layers[resolved.layer]
         stream = layer.uncompressed()
-        tar = tarfile.open(fileobj=stream, mode="r|")
-        for member in tar:
-            try:
-                name = normalize_member_path(member.name)
-            except ArchiveError:
-                continue
+        for tar, member, name in layer_members(stream):
             if name == resolved.member and (member.isreg() or member.islnk()):
                 data = tar.extractfile(member)
                 if data is None:
@@ -188,12 +183,7 @@ class AnalysisOps:
             if li not in layers_needed:
                 continue
             with layer.uncompressed() as stream:
-                tar = tarfile.open(fileobj=stream, mode="r|")
-                for member in tar:
-                    try:
-                        name = normalize_member_path(member.name)
-                    except ArchiveError:
-                        continue
+                for tar, member, name in layer_members(stream):
                     if wanted.get(name) != li:
                         continue
                     out = local(name)

@@ -49,6 +49,19 @@ def _hidden(path: str, deleted: set[str], opaque: set[str], nondir: set[str]) ->
     return False
 
 
+def layer_members(stream: BinaryIO):
+    """Yield ``(tar, member, path)`` for each member of a layer tar stream, with its
+    normalised path; members whose names escape the root are skipped (the layer
+    index refused them when the layer entered the store)."""
+    tar = tarfile.open(fileobj=stream, mode="r|")
+    for member in tar:
+        try:
+            path = normalize_member_path(member.name)
+        except ArchiveError:
+            continue
+        yield tar, member, path
+
+
 def export_flat(image, indexes, out: BinaryIO) -> None:
     """Stream the merged filesystem of *image* to *out* as a tar."""
     provider = final_providers(indexes)
@@ -56,12 +69,7 @@ def export_flat(image, indexes, out: BinaryIO) -> None:
     for li, layer in enumerate(image.layers):
         with layer.uncompressed() as stream:
             try:
-                tar = tarfile.open(fileobj=stream, mode="r|")
-                for member in tar:
-                    try:
-                        path = normalize_member_path(member.name)
-                    except ArchiveError:
-                        continue
+                for tar, member, path in layer_members(stream):
                     if not path or provider.get(path) != li:
                         continue
                     member.name = path
