@@ -128,6 +128,23 @@ def tar_bytes(members) -> bytes:
     return _tar_bytes(members)
 
 
+def make_tar(members, fmt=tarfile.PAX_FORMAT, **options) -> bytes:
+    """Write *members* — (name, {TarInfo attributes}, data or None) — with tarfile."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=fmt, encoding="utf-8",
+                      errors="surrogateescape", **options) as tar:
+        for name, attrs, data in members:
+            info = tarfile.TarInfo(name)
+            for key, value in attrs.items():
+                setattr(info, key, value)
+            if data is not None:
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+            else:
+                tar.addfile(info)
+    return buf.getvalue()
+
+
 def skopeo_copy(src: str, dest: str, *extra: str) -> None:
     need("skopeo")
     run("skopeo", "copy", "-q", *extra, src, dest)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 import tarfile
 
 import pytest
 
-from factory import docker_archive_bytes, tar_bytes
+from factory import docker_archive_bytes, make_tar, tar_bytes
 
 LAYER = tar_bytes([("etc/", None, 0o755), ("etc/motd", b"hello\n", 0o644)])
 
@@ -29,19 +27,9 @@ def baseline(cli, store_dir):
 
 
 def _raw_tar(members) -> bytes:
-    """members: (TarInfo-kwargs dict, data-or-None)."""
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tar:
-        for kw, data in members:
-            info = tarfile.TarInfo(kw.pop("name"))
-            for k, v in kw.items():
-                setattr(info, k, v)
-            if data is not None:
-                info.size = len(data)
-                tar.addfile(info, io.BytesIO(data))
-            else:
-                tar.addfile(info)
-    return buf.getvalue()
+    """members: (TarInfo-kwargs dict with "name", data-or-None), in GNU format."""
+    return make_tar([(kw["name"], {k: v for k, v in kw.items() if k != "name"}, data)
+                     for kw, data in members], fmt=tarfile.GNU_FORMAT)
 
 
 def _assert_rejected(cli, store_dir, baseline, data: bytes, *phrases: str):

@@ -13,6 +13,8 @@ import zlib
 
 import pytest
 
+from factory import make_tar
+
 from engine.errors import ArchiveError, StoreError, UnsafeArchive
 from engine.tarindex import (
     Entry,
@@ -32,23 +34,6 @@ _TYPES = {
     tarfile.CHRTYPE: "char", tarfile.BLKTYPE: "block", tarfile.DIRTYPE: "dir",
     tarfile.FIFOTYPE: "fifo",
 }
-
-
-def make_tar(members, fmt=tarfile.PAX_FORMAT, **options) -> bytes:
-    """Write *members* — (name, {TarInfo attributes}, data) — with tarfile, the oracle writer."""
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=fmt, encoding="utf-8",
-                      errors="surrogateescape", **options) as tar:
-        for name, attrs, data in members:
-            info = tarfile.TarInfo(name)
-            for key, value in attrs.items():
-                setattr(info, key, value)
-            if data is not None:
-                info.size = len(data)
-                tar.addfile(info, io.BytesIO(data))
-            else:
-                tar.addfile(info)
-    return buf.getvalue()
 
 
 def oracle(data: bytes) -> tuple[list[Entry], set[str], set[str]]:
